@@ -56,6 +56,9 @@ extern const struct umb_backend *const umb_backends[UMB_MAX_BACKENDS + 1];
 /* The raw system call: >= 0 or -errno. */
 int umb_sys_membarrier(int cmd, unsigned int flags, int cpu_id);
 
+/* 1 when running inside gVisor (cached; safe before main()). */
+int umb_in_gvisor(void);
+
 /*
  * What selection found, for `umb probe`: the mechanism serving each command
  * (NULL if none) and why each mechanism rejected each command (NULL where it

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -51,25 +50,6 @@ static int seccomp_mode(void)
 	return mode;
 }
 
-/*
- * gVisor's kernel log opens with "Starting gVisor..." and any task may read
- * it; on Linux an unprivileged read usually fails, and then gVisor's fixed
- * uname version string is the second witness.
- */
-static int under_gvisor(const struct utsname *uts)
-{
-	char log[4096];
-	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1);
-
-	if (n > 0) {
-		log[n] = 0;
-		if (strstr(log, "gVisor"))
-			return 1;
-	}
-	return !strcmp(uts->release, "4.4.0") &&
-	       !strcmp(uts->version, "#1 SMP Sun Jan 10 15:06:54 PST 2016");
-}
-
 static void read_machine(struct machine *m)
 {
 	uname(&m->uts);
@@ -79,7 +59,7 @@ static void read_machine(struct machine *m)
 	if (!strcmp(m->nohz_full, "(null)"))
 		snprintf(m->nohz_full, sizeof(m->nohz_full), "none");
 	m->seccomp = seccomp_mode();
-	m->gvisor = under_gvisor(&m->uts);
+	m->gvisor = umb_in_gvisor();
 }
 
 /* Mean cost of one barrier command, registered first; NaN if it fails. */
