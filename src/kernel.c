@@ -6,24 +6,38 @@
  */
 #include <errno.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #include "backend.h"
 
+/*
+ * The system call itself, not libc's syscall(): the LD_PRELOAD shim
+ * interposes syscall(), and the library must reach the kernel beneath it.
+ * Returns -errno in the kernel's own convention; errno is never touched.
+ */
 int umb_sys_membarrier(int cmd, unsigned int flags, int cpu_id)
 {
-#ifdef SYS_membarrier
-	int saved_errno = errno;	/* umb functions never set errno */
-	long ret = syscall(SYS_membarrier, cmd, flags, cpu_id);
+#if defined(__x86_64__)
+	long ret;
 
-	if (ret < 0) {
-		ret = -errno;
-		errno = saved_errno;
-	}
+	__asm__ __volatile__("syscall"
+			     : "=a"(ret)
+			     : "0"((long)SYS_membarrier), "D"((long)cmd),
+			       "S"((long)flags), "d"((long)cpu_id)
+			     : "rcx", "r11", "memory");
 	return (int)ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = SYS_membarrier;
+	register long x0 __asm__("x0") = cmd;
+	register long x1 __asm__("x1") = flags;
+	register long x2 __asm__("x2") = cpu_id;
+
+	__asm__ __volatile__("svc 0"
+			     : "+r"(x0)
+			     : "r"(x8), "r"(x1), "r"(x2)
+			     : "memory");
+	return (int)x0;
 #else
-	(void)cmd, (void)flags, (void)cpu_id;
-	return -ENOSYS;
+#error "umb supports x86-64 and arm64: add this architecture's system call here"
 #endif
 }
 

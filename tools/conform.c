@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,17 @@
 #include "out.h"
 
 typedef int (*membarrier_fn)(int cmd, unsigned int flags, int cpu_id);
+
+/*
+ * The raw target: membarrier through libc's syscall(), as a program would
+ * call it, so that an LD_PRELOAD shim (libumb-preload.so) is judged too.
+ */
+static int syscall_membarrier(int cmd, unsigned int flags, int cpu_id)
+{
+	long ret = syscall(SYS_membarrier, cmd, flags, cpu_id);
+
+	return ret < 0 ? -errno : (int)ret;
+}
 
 struct target {
 	const char *name;
@@ -442,7 +454,7 @@ int cmd_conform(int argc, char **argv)
 		}
 	}
 	if (!strcmp(t.name, "raw")) {
-		t.mb = umb_sys_membarrier;
+		t.mb = syscall_membarrier;
 		/* The library prepares umb_heavy() with the kernel before
 		 * main(); the raw target needs a process it left alone. */
 		if (!getenv("UMB_LAZY") || strcmp(getenv("UMB_LAZY"), "1")) {
