@@ -3,7 +3,8 @@
  * runqueues, the context switch, kthread_use_mm()/kthread_unuse_mm(), the
  * IPI handler and the light (user-space) side of the SB test.
  *
- * The including model defines NCPU and SB_SIZE; CPU 0 runs the caller.
+ * CPU 0 runs the caller (defined by the including model), CPU 1 a thread
+ * of the caller's process, CPU 2 a kthread.
  *
  * Fences that can be removed, one macro each (see README.md):
  *   BROKEN_NO_SWITCH_OUT_MB  smp_mb__after_spinlock() before rq->curr store
@@ -13,11 +14,17 @@
  *   BROKEN_NO_IPI_MB         smp_mb() in the IPI handler (ipi_mb)
  */
 
+#define NCPU		3
+#define SB_SIZE		5	/* CPU 1: x and up to four rq->curr stores */
+#define USER_CPU	1
+#define KTHREAD_CPU	2
+
 /* Tasks.  The idle task and the kthread have PF_KTHREAD set. */
 #define TASK_IDLE	0
 #define TASK_USER	1	/* a thread of the caller's process */
 #define TASK_KTHREAD	2
 #define NTASK		3
+#define PF_KTHREAD_SET(p)	((p) != TASK_USER)	/* p->flags & PF_KTHREAD */
 
 /* Values of task->mm. */
 #define MM_NONE		0
@@ -115,6 +122,71 @@ proctype kthread_cpu(byte c)
 #endif
 	store(c, LOC_TASK_MM(TASK_KTHREAD), MM_NONE);
 	done++
+}
+
+/*
+ * smp_call_function_many(mask, ipi_mb, NULL, wait = true): interrupt the
+ * CPUs in mask and wait until each handler has run.  cpu is scratch.
+ */
+inline ipi_many_wait(mask, cpu)
+{
+	cpu = 1;
+	d_step {
+		do
+		:: cpu < NCPU ->
+			ipi_pending[cpu] = ipi_pending[cpu] || (mask & (1 << cpu));
+			cpu++
+		:: else -> break
+		od;
+		cpu = 1
+	}
+	do
+	:: cpu < NCPU -> !ipi_pending[cpu]; cpu++
+	:: else -> break
+	od;
+	cpu = 0
+}
+
+/*
+ * CPU USER_CPU runs TASK_USER, which may be switched in first, preempted
+ * between its two SB halves, and switched out at the end.
+ */
+proctype user_cpu(bool running)
+{
+	if
+	:: !running -> context_switch(USER_CPU, TASK_USER)
+	:: else
+	fi;
+	light_store(USER_CPU, TASK_USER);
+	if
+	:: context_switch(USER_CPU, TASK_IDLE);	/* preempted ... */
+	   context_switch(USER_CPU, TASK_USER)	/* ... and back */
+	:: skip
+	fi;
+	light_load(USER_CPU, TASK_USER);
+	if
+	:: context_switch(USER_CPU, TASK_IDLE)
+	:: skip
+	fi;
+	done++
+}
+
+/* Initial memory, then every CPU's program, flusher and IPI handler. */
+inline start_cpus()
+{
+	atomic {
+		mem[LOC_TASK_MM(TASK_USER)] = MM_PROC;
+		mem[LOC_RQ_CURR(KTHREAD_CPU)] = TASK_KTHREAD;
+		if
+		:: mem[LOC_RQ_CURR(USER_CPU)] = TASK_USER; run user_cpu(true)
+		:: mem[LOC_RQ_CURR(USER_CPU)] = TASK_IDLE; run user_cpu(false)
+		fi;
+		run kthread_cpu(KTHREAD_CPU);
+		run caller();
+		run flusher(0); run ipi_handler(0);
+		run flusher(USER_CPU); run ipi_handler(USER_CPU);
+		run flusher(KTHREAD_CPU); run ipi_handler(KTHREAD_CPU)
+	}
 }
 
 /* Once every program finished: SB must hold for light task t. */

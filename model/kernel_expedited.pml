@@ -32,12 +32,6 @@
  * here: this memory model never reorders the caller's loads.)
  */
 
-#define NCPU	3
-#define SB_SIZE	5	/* CPU 1: x and up to four rq->curr stores */
-
-#define USER_CPU	1
-#define KTHREAD_CPU	2
-
 #include "kernel.pml"
 
 proctype caller()
@@ -64,21 +58,7 @@ proctype caller()
 		cpu++
 	:: else -> break
 	od;
-	cpu = 1;
-	/* smp_call_function_many(mask, ipi_mb, NULL, wait = true) */
-	d_step {
-		do
-		:: cpu < NCPU ->
-			ipi_pending[cpu] = ipi_pending[cpu] || (ipi_mask & (1 << cpu));
-			cpu++
-		:: else -> break
-		od;
-		cpu = 1
-	}
-	do
-	:: cpu < NCPU -> !ipi_pending[cpu]; cpu++
-	:: else -> break
-	od;
+	ipi_many_wait(ipi_mask, cpu);
 	smp_mb(0);	/* [B] pairs with smp_mb__after_spinlock() in the switch,
 			 * the kthread_unuse_mm() barrier and ipi_mb */
 
@@ -87,46 +67,9 @@ proctype caller()
 	done++
 }
 
-proctype user_cpu(bool running)
-{
-	if
-	:: !running -> context_switch(USER_CPU, TASK_USER)
-	:: else
-	fi;
-	light_store(USER_CPU, TASK_USER);
-	if
-	:: context_switch(USER_CPU, TASK_IDLE);	/* preempted ... */
-	   context_switch(USER_CPU, TASK_USER)	/* ... and back */
-	:: skip
-	fi;
-	light_load(USER_CPU, TASK_USER);
-	if
-	:: context_switch(USER_CPU, TASK_IDLE)
-	:: skip
-	fi;
-	done++
-}
-
 init
 {
-	byte c;
-
-	atomic {
-		mem[LOC_TASK_MM(TASK_USER)] = MM_PROC;
-		mem[LOC_RQ_CURR(KTHREAD_CPU)] = TASK_KTHREAD;
-		if
-		:: mem[LOC_RQ_CURR(USER_CPU)] = TASK_USER; run user_cpu(true)
-		:: mem[LOC_RQ_CURR(USER_CPU)] = TASK_IDLE; run user_cpu(false)
-		fi;
-		run kthread_cpu(KTHREAD_CPU);
-		run caller();
-		for (c : 0 .. NCPU - 1) {
-			run flusher(c);
-			run ipi_handler(c)
-		}
-		c = 0
-	}
-
+	start_cpus();
 	done == 3;
 	check_sb(TASK_USER);
 	check_sb(TASK_KTHREAD)
