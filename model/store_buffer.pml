@@ -34,14 +34,18 @@ StoreBuffer sb[NCPU];
  * distinguishes two states. */
 byte sb_scan;
 
+/* Body of store(), usable inside a larger d_step (signal handlers). */
+inline sb_append(c, a, v)
+{
+	assert(sb[c].count < SB_SIZE);
+	sb[c].addr[sb[c].count] = a;
+	sb[c].val[sb[c].count] = v;
+	sb[c].count++
+}
+
 inline store(c, a, v)
 {
-	d_step {
-		assert(sb[c].count < SB_SIZE);
-		sb[c].addr[sb[c].count] = a;
-		sb[c].val[sb[c].count] = v;
-		sb[c].count++
-	}
+	d_step { sb_append(c, a, v) }
 }
 
 inline load(c, a, r)
