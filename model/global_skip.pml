@@ -16,10 +16,12 @@
  *
  * Forbidden, for CPU 1 and CPU 2: r1 == 0 && r2 == 0.
  *
- * SKIP_TEST(p) is !p->mm (mainline since v5.11): a kthread is interrupted
+ * SKIP_TEST(p) is !p->mm (the test mainline settled on, with the
+ * kthread_use_mm()/unuse_mm() barriers, for v5.11): a kthread is interrupted
  * exactly while it has borrowed an mm, and the kthread_use_mm()/unuse_mm()
  * barriers cover the moments the caller misses.  With
- * -DBROKEN_PF_KTHREAD_SKIP it is p->flags & PF_KTHREAD (v5.4 .. v5.10):
+ * -DBROKEN_PF_KTHREAD_SKIP it is p->flags & PF_KTHREAD (the test from
+ * 227a4aadc75b that the seed discussion questions):
  * the kthread is never interrupted, so its user accesses are ordered by
  * nothing while it runs with the mm and SB fails whatever barriers
  * kthread_use_mm() has.

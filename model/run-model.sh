@@ -84,7 +84,7 @@ if grep -q 'max search depth too small' pan.out; then
 	verdict "$states" FAIL "search truncated at depth $depth"
 	exit 1
 fi
-if grep -q 'out of memory' pan.out || [ -z "$errors" ]; then
+if grep -qE 'out of memory|MEMLIM' pan.out || [ -z "$errors" ]; then
 	cat pan.out >&2
 	verdict "$states" FAIL "pan did not finish"
 	exit 1
