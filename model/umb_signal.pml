@@ -189,7 +189,7 @@ proctype exiting_thread()
 	takes_signals[EXITING] = false;
 #ifdef BROKEN_GONE_BEFORE_EXIT_MB
 	store(EXITING, LOC_LISTED(EXITING), 0);
-	smp_mb(EXITING);
+	smp_mb(EXITING);	/* [X], too late to order x before "gone" */
 #else
 	smp_mb(EXITING);	/* [X] pairs with [B]: whoever sees the thread
 				 * gone then sees its stores */
