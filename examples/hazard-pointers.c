@@ -27,6 +27,7 @@
  * than free(), so the check itself never touches unmapped memory.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ struct node {
 static struct node pool[POOL], *free_list;
 static _Atomic(struct node *) shared;
 static _Alignas(64) _Atomic(struct node *) hazard[READERS][8];	/* one line each */
-static _Atomic int stop, failed;
+static _Atomic int stop, failed, readers_started;
 static _Atomic unsigned long reads;
 
 #define RELAXED memory_order_relaxed
@@ -81,6 +82,7 @@ static void *reader(void *arg)
 	_Atomic(struct node *) *my_hazard = &hazard[(long)arg][0];
 	unsigned long n = 0;
 
+	atomic_fetch_add(&readers_started, 1);
 	while (!atomic_load_explicit(&stop, RELAXED)) {
 		struct node *p = atomic_load_explicit(&shared, memory_order_acquire);
 
@@ -142,6 +144,8 @@ int main(void)
 	atomic_store(&shared, node_alloc(0));
 	for (long i = 0; i < READERS; i++)
 		pthread_create(&threads[i], NULL, reader, (void *)i);
+	while (atomic_load(&readers_started) < READERS)	/* update while they read */
+		sched_yield();
 
 	for (uint64_t v = 1; v <= UPDATES && !atomic_load(&failed); v++) {
 		struct node *old = atomic_exchange(&shared, node_alloc(v));
