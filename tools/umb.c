@@ -15,6 +15,7 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "probe", cmd_probe, "what this machine gives: commands, mechanisms, costs" },
 	{ "conform", cmd_conform, "judge a membarrier implementation against the ABI" },
+	{ "bench", cmd_bench, "latency of every barrier on every mechanism and peer" },
 };
 
 static void usage(FILE *f)
