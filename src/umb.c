@@ -53,15 +53,23 @@ static _Atomic unsigned int prepared;
 static _Atomic unsigned int registered;
 /* What GET_REGISTRATIONS answers (REGISTER_* command bits). */
 static _Atomic unsigned int reported;
+/* QUERY's answer, fixed by selection. */
+static int query_mask = -ENOSYS;
 /* Why umb_heavy() has no mechanism (0: it has one); set before main(). */
 static int heavy_ready_error;
 
 int umb_cmd_index(int cmd)
 {
-	for (int i = 0; i < UMB_NCMDS; i++)
-		if (umb_cmd_value[i] == cmd)
-			return i;
-	return -1;
+	/* Barrier commands are single bits 0, 1, 3, 5 and 7. */
+	static const signed char index_of_bit[8] = {
+		UMB_CMD_GLOBAL, UMB_CMD_GLOBAL_EXPEDITED, -1,
+		UMB_CMD_PRIVATE_EXPEDITED, -1, UMB_CMD_SYNC_CORE, -1, UMB_CMD_RSEQ,
+	};
+
+	if (cmd <= 0 || cmd > MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ ||
+	    (cmd & (cmd - 1)))
+		return -1;
+	return index_of_bit[__builtin_ctz((unsigned int)cmd)];
 }
 
 static int backend_index(const char *name)
@@ -110,6 +118,21 @@ static int prepare_locked(int index)
 	return ret;
 }
 
+/* The commands the composition honours, as QUERY reports them. */
+static int compute_query_mask(void)
+{
+	int mask = 0;
+
+	for (int i = 0; i < UMB_NCMDS; i++)
+		if (selection.by_cmd[i])
+			mask |= umb_cmd_value[i];
+	if (!mask)
+		return -ENOSYS;
+	/* GLOBAL has no REGISTER; the others' REGISTER is the next bit up. */
+	mask |= (mask & ~MEMBARRIER_CMD_GLOBAL) << 1;
+	return mask | MEMBARRIER_CMD_GET_REGISTRATIONS;
+}
+
 static int prepare_heavy(void)
 {
 	int ret;
@@ -132,6 +155,7 @@ static void init_once(void)
 	const char *lazy = getenv("UMB_LAZY");
 
 	select_mechanisms();
+	query_mask = compute_query_mask();
 	if (lazy && !strcmp(lazy, "1")) {
 		umb_light_needs_fence =
 			!selection.by_cmd[UMB_CMD_PRIVATE_EXPEDITED];
@@ -151,21 +175,6 @@ const struct umb_selection *umb_selection(void)
 {
 	pthread_once(&selection_once, init_once);
 	return &selection;
-}
-
-/* The commands the composition honours, as QUERY reports them. */
-static int query_mask(void)
-{
-	int mask = 0;
-
-	for (int i = 0; i < UMB_NCMDS; i++)
-		if (selection.by_cmd[i])
-			mask |= umb_cmd_value[i];
-	if (!mask)
-		return -ENOSYS;
-	/* GLOBAL has no REGISTER; the others' REGISTER is the next bit up. */
-	mask |= (mask & ~MEMBARRIER_CMD_GLOBAL) << 1;
-	return mask | MEMBARRIER_CMD_GET_REGISTRATIONS;
 }
 
 /*
@@ -233,8 +242,8 @@ int umb_membarrier(int cmd, unsigned int flags, int cpu_id)
 		cpu_id = -1;
 
 	if (cmd == MEMBARRIER_CMD_QUERY)
-		return query_mask();
-	if (query_mask() < 0)
+		return query_mask;
+	if (query_mask < 0)
 		return -ENOSYS;		/* no mechanism at all: as if no syscall */
 	if (cmd == MEMBARRIER_CMD_GET_REGISTRATIONS)
 		return (int)atomic_load(&reported);
