@@ -8,9 +8,10 @@
  * TLB that can hold the process's translations before mprotect() returns.
  * On x86-64 Linux it does that with interrupts: flush_tlb_mm_range() bumps
  * the mm's tlb_gen (a locked RMW: full barrier), then native_flush_tlb_multi()
- * sends an IPI to each CPU of mm_cpumask() whose current mm is ours
- * (should_flush_tlb(); CPUs in lazy-TLB mode, running idle or a kthread with
- * our mm still loaded, are skipped) and waits for each to acknowledge.  On
+ * sends an IPI to each CPU of mm_cpumask() whose current mm is ours and
+ * waits for each to acknowledge; CPUs in lazy-TLB mode (running idle or a
+ * kthread with our mm still loaded) are skipped (tlb_is_not_lazy(), now
+ * should_flush_tlb()).  On
  * the target CPU the IPI is a full barrier: it is taken between two
  * instructions of the interrupted thread, the handler
  * (flush_smp_call_function_queue) does a locked xchg (llist_del_all) before it
@@ -62,8 +63,9 @@
  * mlock() keeps that path cold but is not needed for correctness, so a
  * refused mlock (RLIMIT_MEMLOCK 0, EPERM in containers: .NET's
  * FlushProcessWriteBuffers treated that as fatal and failed to start under
- * systemd-nspawn) is ignored here.  Without the write the kernel could skip
- * the flush: x86 does not flush a PTE that was never accessed.
+ * systemd-nspawn) is ignored here.  The write is what matters: without it
+ * the PTE may be absent or never accessed, and x86's pte_needs_flush() lets
+ * mprotect() skip the flush of such a PTE.
  *
  * Where this is no barrier, so probe() refuses:
  *  - arm64 (and every other architecture here): TLBI ...IS broadcasts the
