@@ -48,6 +48,7 @@ struct umb_backend {
 };
 
 extern const struct umb_backend umb_backend_kernel;
+extern const struct umb_backend umb_backend_mprotect;
 
 /* Every mechanism, in the order `auto` tries them, NULL-terminated. */
 #define UMB_MAX_BACKENDS 4

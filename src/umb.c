@@ -38,6 +38,7 @@ const char *const umb_cmd_name[UMB_NCMDS] = {
 
 const struct umb_backend *const umb_backends[UMB_MAX_BACKENDS + 1] = {
 	&umb_backend_kernel,
+	&umb_backend_mprotect,
 	NULL,
 };
 

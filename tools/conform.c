@@ -8,7 +8,8 @@
  * registered anything, so registration state starts as a new process's.
  * The expected values are Linux's; where a rule depends on whether a
  * command exists, it follows the target's own QUERY answer, and one rule
- * checks that QUERY lists everything Linux 6.3+ has.
+ * checks that QUERY lists everything Linux 6.3+ has (not applicable with
+ * --partial: a mechanism that serves some commands by design, as mprotect).
  */
 #include <errno.h>
 #include <limits.h>
@@ -42,6 +43,7 @@ struct target {
 	const char *name;
 	membarrier_fn mb;
 	int query;		/* the target's QUERY answer */
+	int partial;		/* --partial: lacking commands is by design */
 	int fd;			/* where a rule's child writes its checks */
 };
 
@@ -58,6 +60,12 @@ static const int private_cmds[] = { PE, SC, RSEQ };
 static void check(struct target *t, const char *rule, int expected, int got)
 {
 	dprintf(t->fd, "%s\t%d\t%d\n", rule, expected, got);
+}
+
+/* In a rule's child: a check that does not apply to this target. */
+static void not_applicable(struct target *t, const char *rule, const char *why)
+{
+	dprintf(t->fd, "%s\tn/a\t%s\n", rule, why);
 }
 
 static int has(const struct target *t, int cmd)
@@ -96,8 +104,12 @@ static void rule_query(struct target *t)
 			full &= ~MEMBARRIER_CMD_GLOBAL;
 		fclose(f);
 	}
-	check(t, "QUERY lists every command of Linux 6.3+", full,
-	      t->mb(MEMBARRIER_CMD_QUERY, 0, 0));
+	if (t->partial)
+		not_applicable(t, "QUERY lists every command of Linux 6.3+",
+			       "partial mechanism");
+	else
+		check(t, "QUERY lists every command of Linux 6.3+", full,
+		      t->mb(MEMBARRIER_CMD_QUERY, 0, 0));
 	check(t, "QUERY with flags=1 is -EINVAL", -EINVAL,
 	      t->mb(MEMBARRIER_CMD_QUERY, 1, 0));
 }
@@ -348,26 +360,41 @@ static const struct rule {
 	{ "threads", rule_threads },
 };
 
+enum verdict { FAIL, PASS, NOT_APPLICABLE };
+
 struct verdicts {
-	int passed, failed;
+	int passed, failed, not_applicable;
 	struct json *j;		/* NULL: table on stdout */
 };
 
+/* For n/a, got says why the rule does not apply. */
 static void report(struct verdicts *v, const char *group, const char *rule,
-		   const char *expected, const char *got, int pass)
+		   const char *expected, const char *got, enum verdict verdict)
 {
-	pass ? v->passed++ : v->failed++;
+	static const char *const names[] = { "FAIL", "pass", "n/a" };
+	const char *why = got;
+	char na[64];
+
+	if (verdict == NOT_APPLICABLE) {
+		v->not_applicable++;
+		snprintf(na, sizeof(na), "n/a (%s)", why);
+		expected = got = "-";
+	} else {
+		verdict == PASS ? v->passed++ : v->failed++;
+	}
 	if (v->j) {
 		json_open(v->j, NULL, '{');
 		json_str(v->j, "group", group);
 		json_str(v->j, "rule", rule);
 		json_str(v->j, "expected", expected);
 		json_str(v->j, "got", got);
-		json_str(v->j, "verdict", pass ? "pass" : "FAIL");
+		json_str(v->j, "verdict", names[verdict]);
+		if (verdict == NOT_APPLICABLE)
+			json_str(v->j, "why", why);
 		json_close(v->j, '}');
 	} else {
 		printf("%-68s %-9s %-9s %s\n", rule, expected, got,
-		       pass ? "pass" : "FAIL");
+		       verdict == NOT_APPLICABLE ? na : names[verdict]);
 	}
 }
 
@@ -380,7 +407,7 @@ static void run_rule(struct target *t, const struct rule *r, struct verdicts *v)
 	FILE *in;
 
 	if (pipe(fds) || (pid = fork()) < 0) {
-		report(v, r->name, r->name, "run", "fork failed", 0);
+		report(v, r->name, r->name, "run", "fork failed", FAIL);
 		return;
 	}
 	if (pid == 0) {
@@ -399,23 +426,28 @@ static void run_rule(struct target *t, const struct rule *r, struct verdicts *v)
 
 		if (!rule || !exp || !got)
 			continue;
-		x = atoi(exp), y = atoi(got);
-		report(v, r->name, rule, result_name(x, e), result_name(y, g), x == y);
 		checks++;
+		if (!strcmp(exp, "n/a")) {
+			report(v, r->name, rule, exp, got, NOT_APPLICABLE);
+			continue;
+		}
+		x = atoi(exp), y = atoi(got);
+		report(v, r->name, rule, result_name(x, e), result_name(y, g),
+		       x == y ? PASS : FAIL);
 	}
 	fclose(in);
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) || !checks) {
 		snprintf(g, sizeof(g), WIFSIGNALED(status) ? "signal %d" : "exit %d",
 			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-		report(v, r->name, r->name, "clean exit", g, 0);
+		report(v, r->name, r->name, "clean exit", g, FAIL);
 	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: umb conform [--target umb|raw] [--json]\n"
+		"usage: umb conform [--target umb|raw] [--partial] [--json]\n"
 		"\n"
 		"Checks the membarrier(2) ABI rule by rule, each rule in a fresh\n"
 		"process: commands, flags, cpu_id, registration, fork, exec, threads.\n"
@@ -424,9 +456,13 @@ static void usage(FILE *f)
 		"                (default)\n"
 		"  --target raw  the membarrier system call as this process sees it\n"
 		"                (the kernel, a sandbox, or an LD_PRELOAD shim)\n"
+		"  --partial     the target lacks some commands by design (a single\n"
+		"                mechanism such as mprotect): the rule 'QUERY lists\n"
+		"                every command' is n/a\n"
 		"  --json        machine-readable output\n"
 		"\n"
-		"Prints rule, expected, got and verdict, then 'N passed, N failed'.\n"
+		"Prints rule, expected, got and verdict, then 'N passed, N failed'\n"
+		"(and 'N not applicable' with --partial).\n"
 		"exit codes: 0 every rule passed, 1 a rule failed, 2 usage error.\n");
 }
 
@@ -440,6 +476,8 @@ int cmd_conform(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json_out = 1;
+		} else if (!strcmp(argv[i], "--partial")) {
+			t.partial = 1;
 		} else if (!strcmp(argv[i], "--target") && i + 1 < argc) {
 			t.name = argv[++i];
 		} else if (!strcmp(argv[i], "--exec-check") && i + 1 < argc) {
@@ -498,9 +536,13 @@ int cmd_conform(int argc, char **argv)
 		json_close(&j, ']');
 		json_int(&j, "passed", v.passed);
 		json_int(&j, "failed", v.failed);
+		json_int(&j, "not_applicable", v.not_applicable);
 		json_close(&j, '}');
 	} else {
-		printf("\n%d passed, %d failed\n", v.passed, v.failed);
+		printf("\n%d passed, %d failed", v.passed, v.failed);
+		if (v.not_applicable)
+			printf(", %d not applicable", v.not_applicable);
+		printf("\n");
 	}
 	return v.failed ? EXIT_FAILED : EXIT_OK;
 }
