@@ -113,9 +113,13 @@
  * guest accesses to order, exactly as the kernel skips kernel threads that
  * do not use the mm.  umb recognises the emulator (the emulator fakes
  * /proc/self/exe but not /proc/self/task/TID/exe) and treats as its tasks
- * those that, when the library initialised, already existed and blocked the
- * signal in their host mask (guest masks are emulated: a guest thread's
- * host mask does not block it).  Those (tid, start time) pairs are skipped.
+ * those that already existed when the library initialised (or when a child
+ * was forked) and blocked the asynchronous signals in their host mask
+ * (guest masks are emulated: a guest thread's host mask blocks nothing).
+ * Those (tid, start time) pairs are skipped; a guest thread created later
+ * is always signalled.  The chosen signal is also sent once to the caller
+ * when installed: QEMU has no host signal for the guest's SIGRTMAX
+ * (EINVAL), so the next free one down is used.
  *
  * EINTR.  The handler is installed with SA_RESTART, so most interrupted
  * system calls restart.  Calls that signal(7) lists as never restarted
@@ -399,7 +403,8 @@ static void on_barrier_signal(int sig, siginfo_t *si, void *uc)
 
 	(void)sig, (void)uc;
 	/* Only rounds of this process send SI_QUEUE with our pid. */
-	if (si->si_code != SI_QUEUE || si->si_pid != READ_ONCE(owner_pid))
+	if (si->si_code != SI_QUEUE || si->si_pid != READ_ONCE(owner_pid) ||
+	    !seq)	/* install_handler()'s test */
 		return;
 	smp_mb();	/* [H]: pairs with the caller's [A] (via siglock) and [B] */
 	if (t & CORE_BIT)
@@ -531,23 +536,47 @@ static unsigned long long task_sigblk(pid_t tid)
  * Under a user-mode emulator /proc/self/exe names the guest program while
  * the host's per-task link names the emulator.
  */
-static void find_emulator_tasks(int sig)
+static int emulated(void)
 {
 	char self[PATH_MAX], task[PATH_MAX], path[64];
 	ssize_t a, b;
-	long n;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/exe", (int)own_tid());
 	a = readlink("/proc/self/exe", self, sizeof(self));
 	b = readlink(path, task, sizeof(task));
-	if (a <= 0 || b <= 0 || (a == b && !memcmp(self, task, (size_t)a)))
+	return a > 0 && b > 0 && (a != b || memcmp(self, task, (size_t)a));
+}
+
+#define SIGBIT(sig)	(1ull << ((sig) - 1))
+
+/*
+ * The emulator's tasks, when the library starts or a child is forked: the
+ * other tasks that exist then and whose host mask blocks the asynchronous
+ * signals.  QEMU starts its helper thread before any guest code runs (and
+ * again in a forked child, before fork returns to the guest), with every
+ * signal blocked but the synchronous ones.  Guest threads' signal masks are
+ * emulated: their host mask blocks nothing but for an instant inside QEMU;
+ * and at those two moments guest code has created no thread yet (in a
+ * child, fork copies only the caller).
+ */
+static void find_emulator_tasks(void)
+{
+	const unsigned long long async = SIGBIT(SIGUSR1) | SIGBIT(SIGUSR2) |
+					 SIGBIT(SIGTERM) | SIGBIT(SIGALRM);
+	long n;
+
+	n_emulator_tasks = 0;
+	if (!emulated())
 		return;
 	n = snapshot_tasks();
 	for (long i = 0; i < n && n_emulator_tasks < 8; i++) {
 		struct task_id *t = &emulator_tasks[n_emulator_tasks];
+		unsigned long long blk;
 
-		if (tids[i] == own_tid() ||
-		    !(task_sigblk(tids[i]) & (1ull << (sig - 1))))
+		if (tids[i] == own_tid())
+			continue;
+		blk = task_sigblk(tids[i]);
+		if ((blk & async) != async)
 			continue;
 		t->tid = tids[i];
 		if (task_stat(0, t->tid, &t->start, NULL))
@@ -611,25 +640,46 @@ static int choose_signal(const char **why)
 	return -EBUSY;
 }
 
+static int send_barrier_signal(int sig, pid_t tid, uintptr_t t);
+
+/*
+ * Install the handler on the chosen signal and send it to this thread once:
+ * an emulator may have no host signal for it (QEMU cannot carry the guest's
+ * SIGRTMAX and answers EINVAL); then try the next free one down.
+ */
 static int install_handler(void)
 {
-	struct sigaction sa;
 	const char *why;
-	int sig, e = errno;
+	int sig, ret, e = errno;
 
 	if (umb_sig)
 		return 0;
 	sig = choose_signal(&why);
 	if (sig < 0)
 		return sig;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_barrier_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL))
-		return (int)sys_ret(-1, e);
-	WRITE_ONCE(umb_sig, sig);
-	return 0;
+	for (; sig >= SIGRTMIN; sig--) {
+		struct sigaction sa;
+
+		if (!handler_free(sig))
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_barrier_signal;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(sig, &sa, NULL))
+			return (int)sys_ret(-1, e);
+		ret = send_barrier_signal(sig, own_tid(), 0);
+		if (!ret) {
+			WRITE_ONCE(umb_sig, sig);
+			return 0;
+		}
+		sa.sa_handler = SIG_DFL;
+		sa.sa_flags = 0;
+		sigaction(sig, &sa, NULL);
+		if (getenv("UMB_SIGNAL"))
+			return ret;
+	}
+	return -EBUSY;
 }
 
 /* ---- keeping the signal unblockable ---- */
@@ -677,19 +727,19 @@ int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 
 /* ---- a private round ---- */
 
-static int send_barrier_signal(pid_t tid, uintptr_t t)
+static int send_barrier_signal(int sig, pid_t tid, uintptr_t t)
 {
 	siginfo_t info;
 	int e = errno;
 
 	memset(&info, 0, sizeof(info));
-	info.si_signo = umb_sig;
+	info.si_signo = sig;
 	info.si_code = SI_QUEUE;
 	info.si_pid = owner_pid;
 	info.si_uid = getuid();
 	info.si_value.sival_ptr = (void *)t;
 	return (int)sys_ret(syscall(SYS_rt_tgsigqueueinfo, owner_pid, tid,
-				    umb_sig, &info), e);
+				    sig, &info), e);
 }
 
 /* Claim slot i for the caller: the target will never acknowledge. */
@@ -756,7 +806,7 @@ static int run_round(int core, int cpu)
 	uint32_t n = 0, seq;
 	pid_t self = own_tid();
 	long count;
-	int ret;
+	int ret, sent_error;
 
 	round = atomic_fetch_add(&started, 1) + 1;
 	smp_mb();	/* [F]: pairs with [A] of callers sharing this round */
@@ -786,11 +836,19 @@ static int run_round(int core, int cpu)
 		struct slot *s = slot_at(i);
 		uintptr_t t = ((uintptr_t)round << TICKET_SHIFT) |
 			      (core ? CORE_BIT : 0) | i;
+		int sent = send_barrier_signal(umb_sig, s->tid, t);
 
-		if (send_barrier_signal(s->tid, t) == -ESRCH)
-			claim(s, seq);		/* exited: scenario 2 */
+		if (sent)
+			claim(s, seq);
+		/* -ESRCH: exited (scenario 2); else (-EAGAIN: the
+		 * target's queue is full) the round fails. */
+		if (sent && sent != -ESRCH && !ret)
+			ret = sent;
 	}
+	sent_error = ret;
 	ret = wait_acks(n, seq, start);
+	if (!ret)
+		ret = sent_error;
 	if (!ret && cpu < 0) {
 		done = round;
 		if (core)
@@ -1133,6 +1191,13 @@ static const char *signal_unusable(void)
 	return why;
 }
 
+static int reset_after_fork(void);
+
+static void fork_child(void)
+{
+	reset_after_fork();
+}
+
 static unsigned int signal_probe(const char *why[UMB_NCMDS])
 {
 	const char *common = signal_unusable(), *sig_why = NULL;
@@ -1145,10 +1210,12 @@ static unsigned int signal_probe(const char *why[UMB_NCMDS])
 		      DEFAULT_TIMEOUT_MS) * 1000000u;
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	cpu_field_trusted = !umb_in_gvisor();
+	/* Runs before umb.c's handler, which then re-prepares. */
+	pthread_atfork(NULL, NULL, fork_child);
 	if (!common && (sig = umb_sig ? umb_sig : choose_signal(&sig_why)) < 0)
 		common = sig_why;
 	if (!common && !umb_sig)
-		find_emulator_tasks(sig);
+		find_emulator_tasks();
 	for (int i = 0; i < UMB_NCMDS; i++) {
 		const char *w = common;
 
@@ -1170,6 +1237,7 @@ static unsigned int signal_probe(const char *why[UMB_NCMDS])
 static int reset_after_fork(void)
 {
 	pid_t pid = getpid();
+	int ret;
 
 	if (owner_pid == pid && task_fd >= 0)
 		return 0;
@@ -1177,7 +1245,10 @@ static int reset_after_fork(void)
 	pthread_mutex_init(&round_lock, NULL);
 	atomic_store(&remaining, 0);
 	my_slot = NULL;		/* the parent's; the child claims its own */
-	return open_task_dir();
+	ret = open_task_dir();
+	if (!ret)
+		find_emulator_tasks();	/* an emulator starts new ones */
+	return ret;
 }
 
 static int signal_prepare(int cmd)
