@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static void *reader(void *arg)
 {
 	(void)arg;
 	while (!stop) {
-		int p = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
+		int p = atomic_load_explicit(&published, memory_order_acquire);
 
 		if (((fn)(void *)code)() < p)
 			stale++;
@@ -96,7 +97,7 @@ int main(void)
 	for (int v = 1; v <= VERSIONS; v++) {
 		write_version(v);
 		EXPECT(umb_sync_core() == 0);
-		__atomic_store_n(&published, v, __ATOMIC_RELEASE);
+		atomic_store_explicit(&published, v, memory_order_release);
 	}
 	EXPECT(!pthread_create(&b, NULL, raw_blocker, &blocked));
 	while (!blocked)
