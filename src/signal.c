@@ -242,9 +242,9 @@ static pid_t own_tid(void)
 }
 
 /* Read a whole small file into buf (NUL-terminated); length or -errno. */
-static int read_small(const char *path, char *buf, size_t len)
+static int read_small_at(int dir, const char *path, char *buf, size_t len)
 {
-	int e = errno, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e = errno, fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
@@ -255,6 +255,11 @@ static int read_small(const char *path, char *buf, size_t len)
 		return (int)sys_ret(-1, e);
 	buf[n] = 0;
 	return (int)n;
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	return read_small_at(AT_FDCWD, path, buf, len);
 }
 
 /* ---- core serialization ---- */
@@ -417,13 +422,21 @@ static void on_barrier_signal(int sig, siginfo_t *si, void *uc)
 
 /* ---- thread list ---- */
 
-static int open_task_dir(void)
+/*
+ * The task directory.  /proc/self/task, or, through the caller's own tid,
+ * /proc/TID/task: under gVisor the former fails (ENOENT) once the main
+ * thread has exited while the latter still lists the whole thread group.
+ */
+static int open_task_dir(int by_tid)
 {
+	char path[64];
 	int e = errno;
 
 	if (task_fd >= 0)
 		close(task_fd);
-	task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)own_tid());
+	task_fd = open(by_tid ? path : "/proc/self/task",
+		       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return task_fd < 0 ? (int)sys_ret(-1, e) : (errno = e, 0);
 }
 
@@ -435,8 +448,19 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
+static long read_task_dir(void);
+
 /* Snapshot the process's threads into tids; count or -errno. */
 static long snapshot_tasks(void)
+{
+	long n = read_task_dir();
+
+	if (n < 0 && !open_task_dir(1))
+		n = read_task_dir();
+	return n;
+}
+
+static long read_task_dir(void)
 {
 	char buf[8192] __attribute__((aligned(8)));
 	size_t n = 0;
@@ -474,7 +498,7 @@ static long snapshot_tasks(void)
 
 /*
  * State letter, start time and CPU of thread tid of process pid (0: this
- * one) from /proc/PID/task/TID/stat; 0 when the thread is gone.
+ * one, through task_fd) from /proc/PID/task/TID/stat; 0 if unreadable.
  */
 static char task_stat(pid_t pid, pid_t tid, unsigned long long *start,
 		      int *cpu)
@@ -487,8 +511,8 @@ static char task_stat(pid_t pid, pid_t tid, unsigned long long *start,
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
 			 (int)tid);
 	else
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+		snprintf(path, sizeof(path), "%d/stat", (int)tid);
+	if (read_small_at(pid ? AT_FDCWD : task_fd, path, buf, sizeof(buf)) <= 0)
 		return 0;
 	p = strrchr(buf, ')');		/* comm may hold spaces and ')' */
 	if (!p || p[1] != ' ')
@@ -525,8 +549,8 @@ static unsigned long long task_sigblk(pid_t tid)
 {
 	char path[64], buf[4096], *p;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	snprintf(path, sizeof(path), "%d/status", (int)tid);
+	if (read_small_at(task_fd, path, buf, sizeof(buf)) <= 0)
 		return 0;
 	p = strstr(buf, "SigBlk:");
 	return p ? strtoull(p + 7, NULL, 16) : 0;
@@ -749,6 +773,34 @@ static void claim(struct slot *s, uint32_t seq)
 		atomic_fetch_sub(&remaining, 1);
 }
 
+/* tgkill with signal 0: ESRCH once the thread has been released. */
+static int thread_gone(pid_t tid)
+{
+	int e = errno;
+
+	return sys_ret(syscall(SYS_tgkill, owner_pid, tid, 0), e) == -ESRCH;
+}
+
+/*
+ * A main thread that left through pthread_exit stays a zombie until the
+ * process ends; it is skipped from then on (it cannot come back, and its
+ * pending-signal queue would fill up: gVisor then answers EAGAIN).
+ */
+static int leader_zombie;
+
+/* Has the target exited (gone, or a zombie)?  Then it is ordered. */
+static int exited(pid_t tid)
+{
+	char state = task_stat(0, tid, NULL, NULL);
+
+	if (state == 'Z' || state == 'X') {
+		if (tid == owner_pid)
+			leader_zombie = 1;
+		return 1;
+	}
+	return thread_gone(tid);
+}
+
 /*
  * Targets that still owe an acknowledgement but have exited (gone, or a
  * zombie: a main thread that called pthread_exit) are ordered: claim them.
@@ -757,12 +809,8 @@ static void claim_exited(uint32_t n, uint32_t seq)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		struct slot *s = slot_at(i);
-		char state;
 
-		if (atomic_load(&s->want) != seq)
-			continue;
-		state = task_stat(0, s->tid, NULL, NULL);
-		if (!state || state == 'Z' || state == 'X')
+		if (atomic_load(&s->want) == seq && exited(s->tid))
 			claim(s, seq);
 	}
 }
@@ -822,7 +870,8 @@ static int run_round(int core, int cpu)
 	for (long i = 0; i < count; i++) {
 		int on = -1;
 
-		if (tids[i] == self || is_emulator_task(tids[i]))
+		if (tids[i] == self || is_emulator_task(tids[i]) ||
+		    (tids[i] == owner_pid && leader_zombie))
 			continue;
 		if (cpu >= 0 && cpu_field_trusted &&
 		    task_stat(0, tids[i], NULL, &on) && on != cpu)
@@ -838,11 +887,12 @@ static int run_round(int core, int cpu)
 			      (core ? CORE_BIT : 0) | i;
 		int sent = send_barrier_signal(umb_sig, s->tid, t);
 
-		if (sent)
-			claim(s, seq);
-		/* -ESRCH: exited (scenario 2); else (-EAGAIN: the
-		 * target's queue is full) the round fails. */
-		if (sent && sent != -ESRCH && !ret)
+		if (!sent)
+			continue;
+		claim(s, seq);
+		/* -ESRCH or a zombie: exited (scenario 2); else (-EAGAIN:
+		 * the target's queue is full) the round fails. */
+		if (sent != -ESRCH && !exited(s->tid) && !ret)
 			ret = sent;
 	}
 	sent_error = ret;
@@ -1186,7 +1236,7 @@ static const char *signal_unusable(void)
 	if (checked)
 		return why;
 	checked = 1;
-	if (open_task_dir())
+	if (open_task_dir(0))
 		return why = "cannot read /proc/self/task";
 	return why;
 }
@@ -1245,7 +1295,8 @@ static int reset_after_fork(void)
 	pthread_mutex_init(&round_lock, NULL);
 	atomic_store(&remaining, 0);
 	my_slot = NULL;		/* the parent's; the child claims its own */
-	ret = open_task_dir();
+	leader_zombie = 0;
+	ret = open_task_dir(0);
 	if (!ret)
 		find_emulator_tasks();	/* an emulator starts new ones */
 	return ret;
