@@ -40,7 +40,9 @@ struct umb_backend {
 	 * Make barrier command cmd usable by this process: register with the
 	 * kernel, install a handler, join a registry.  Called at most once per
 	 * command that succeeds, under umb's registration lock.  Returns 0 or
-	 * -errno.
+	 * -errno.  Called again in a forked child for every command prepared
+	 * in the parent (umb.c's atfork handler): it must then make the
+	 * mechanism work for the child, and be idempotent otherwise.
 	 */
 	int (*prepare)(int cmd);
 	/* Run barrier command cmd on every CPU (cpu_id < 0) or on cpu_id only. */
@@ -49,6 +51,7 @@ struct umb_backend {
 
 extern const struct umb_backend umb_backend_kernel;
 extern const struct umb_backend umb_backend_mprotect;
+extern const struct umb_backend umb_backend_signal;
 
 /* Every mechanism, in the order `auto` tries them, NULL-terminated. */
 #define UMB_MAX_BACKENDS 4

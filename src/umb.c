@@ -39,6 +39,7 @@ const char *const umb_cmd_name[UMB_NCMDS] = {
 const struct umb_backend *const umb_backends[UMB_MAX_BACKENDS + 1] = {
 	&umb_backend_kernel,
 	&umb_backend_mprotect,
+	&umb_backend_signal,
 	NULL,
 };
 
@@ -166,10 +167,30 @@ static void init_once(void)
 	umb_light_needs_fence = heavy_ready_error != 0;
 }
 
+/*
+ * A forked child keeps umb's registration (ordinary memory), as the kernel
+ * keeps mm->membarrier_state; its mechanisms must follow.  Each command
+ * prepared in the parent is prepared again here: a user-space mechanism
+ * rebuilds its per-process state (thread list, registry slot, locks held by
+ * parent threads that do not exist here), and gVisor, which unlike Linux
+ * drops PRIVATE_EXPEDITED registration across fork, is registered again.
+ */
+static void fork_child(void)
+{
+	unsigned int was = atomic_load(&prepared);
+
+	pthread_mutex_init(&register_lock, NULL);
+	atomic_store(&prepared, 0);
+	for (int i = 0; i < UMB_NCMDS; i++)
+		if (was & (1u << i))
+			prepare_locked(i);
+}
+
 /* Before main(), while the process most likely has one thread. */
 __attribute__((constructor)) static void umb_init(void)
 {
 	pthread_once(&selection_once, init_once);
+	pthread_atfork(NULL, NULL, fork_child);
 }
 
 const struct umb_selection *umb_selection(void)
