@@ -722,8 +722,11 @@ static void strip_reserved(sigset_t *set)
 /*
  * The application's pthread_sigmask and sigprocmask: the same, except that
  * they never block the barrier signal.  They call rt_sigprocmask directly.
+ * umb's own mask changes call set_mask() by name, because pthread_sigmask
+ * may resolve to another copy of umb (a program linked with libumb.a and
+ * run with the shim has two), which would not spare this copy's signal.
  */
-int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+static int set_mask(int how, const sigset_t *set, sigset_t *old)
 {
 	sigset_t copy;
 	int e = errno;
@@ -738,9 +741,14 @@ int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 	return (int)-r;
 }
 
+int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return set_mask(how, set, old);
+}
+
 int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-	int r = pthread_sigmask(how, set, old);
+	int r = set_mask(how, set, old);
 
 	if (r) {
 		errno = r;
@@ -1152,13 +1160,13 @@ static int ge_register(void)
 		return -ENOMEM;
 	/* The helper takes no application signal: only the barrier's. */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	set_mask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	ret = -pthread_create(&helper, &attr, ge_helper, s);
 	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	set_mask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		reclaim(s, atomic_load(&s->owner));
 		return ret;

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Installs the build into a temporary prefix and builds a consumer against
 # it through pkg-config: C and C++, shared and static (pkg-config --static),
 # then runs each.  Also checks that libumb.so exports nothing but umb_*.
@@ -39,12 +39,15 @@ for kind in c-static cxx-static; do
 	"$tmp/$kind"
 done
 
-# Exported symbols: umb_* and the version node only (src/libumb.map).
+# Exported symbols: exactly the names src/libumb.map lists, and its version node.
 so=$(find "$libdir" -name 'libumb.so.*.*' | head -n 1)
-bad=$(nm -D --defined-only "$so" | awk '{ print $NF }' | grep -v -e '^umb_' -e '^UMB_[0-9_.]*$' || true)
-if [ -n "$bad" ]; then
-	echo "libumb.so exports more than umb_*:" >&2
-	echo "$bad" >&2
+listed=$(sed -n '/global:/,/local:/p' "$src/src/libumb.map" | sed 's,/\*.*\*/,,' |
+	tr -d ' \t;' | grep -v -e '^global:' -e '^local:' -e '^$' | sort)
+exported=$(nm -D --defined-only "$so" | awk '{ print $NF }' | sed 's/@.*//' |
+	grep -v '^UMB_[0-9_.]*$' | sort)
+if [ "$listed" != "$exported" ]; then
+	echo "libumb.so exports differ from src/libumb.map:" >&2
+	diff <(echo "$listed") <(echo "$exported") >&2
 	exit 1
 fi
 echo "exports: $(nm -D --defined-only "$so" | awk '{ print $NF }' | tr '\n' ' ')"
