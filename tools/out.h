@@ -43,6 +43,7 @@ static inline uint64_t now_ns(void)
 /* Subcommands: argv[0] is the subcommand's name; returns the exit code. */
 int cmd_probe(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
+int cmd_litmus(int argc, char **argv);
 
 /* Exit codes of every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };

@@ -15,6 +15,7 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "probe", cmd_probe, "what this machine gives: commands, mechanisms, costs" },
 	{ "conform", cmd_conform, "judge a membarrier implementation against the ABI" },
+	{ "litmus", cmd_litmus, "ordering tests: a real barrier or a fake one" },
 };
 
 static void usage(FILE *f)
