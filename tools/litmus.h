@@ -54,4 +54,8 @@ int litmus_run(const char *name, const struct litmus_mech *m, long sb_iterations
 
 const char *litmus_verdict_name(enum litmus_verdict v);
 
+/* Why the harness cannot judge anything in this build or on this machine
+ * (ThreadSanitizer, fewer than two CPUs), or NULL. */
+const char *litmus_cannot_run(void);
+
 #endif
