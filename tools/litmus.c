@@ -762,7 +762,7 @@ int cmd_litmus(int argc, char **argv)
 	if (json_out)
 		json_close(&j, ']');
 	if (!failed && unproven)
-		fprintf(stderr, "umb litmus: inconclusive: a control never showed the "
-			"forbidden outcome (see the reasons above); exit 77\n");
+		fprintf(stderr, "umb litmus: inconclusive, so this run proves "
+			"nothing (reasons above); exit 77\n");
 	return failed ? EXIT_FAILED : unproven ? 77 : EXIT_OK;
 }
