@@ -44,12 +44,43 @@ int umb_heavy(void);
 /* Nonzero when umb_light() must be a full fence; fixed before main() runs. */
 extern int umb_light_needs_fence;
 
+/*
+ * ThreadSanitizer sees no barrier in umb_light() (a compiler barrier) and
+ * none in umb_heavy() (another thread's interrupt), so code that the pair
+ * makes correct would be reported as racing.  umb tells it what the pair
+ * orders: umb_light() releases into umb_tsan_light_sync and acquires from
+ * umb_tsan_heavy_sync; umb_heavy() releases into the second before its
+ * barrier and acquires from the first after it.  Two umb_light() calls
+ * never synchronize with each other, as in fact they do not.  TSan orders
+ * by real time, so a heavy barrier that lands between a thread's access
+ * and its next umb_light() can still be reported: call umb_light() where
+ * the algorithm needs the pairing, as it must anyway.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define UMB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UMB_TSAN 1
+#endif
+#endif
+#ifdef UMB_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#endif
+extern char umb_tsan_light_sync, umb_tsan_heavy_sync;
+
 static inline void umb_light(void)
 {
+#ifdef UMB_TSAN
+	__tsan_release(&umb_tsan_light_sync);	/* acquired by umb_heavy() */
+#endif
 	if (__builtin_expect(umb_light_needs_fence, 0))
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	else
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#ifdef UMB_TSAN
+	__tsan_acquire(&umb_tsan_heavy_sync);	/* released by umb_heavy() */
+#endif
 }
 
 /* PRIVATE_EXPEDITED_SYNC_CORE, registering on first use. */

@@ -279,7 +279,29 @@ int umb_membarrier(int cmd, unsigned int flags, int cpu_id)
 	return -EINVAL;
 }
 
+/* The sync objects of the ThreadSanitizer annotations (see umb.h). */
+char umb_tsan_light_sync, umb_tsan_heavy_sync;
+
+/* Defined only when the process runs under ThreadSanitizer, which then
+ * learns what umb_heavy() orders even if this library is not instrumented. */
+extern void __tsan_acquire(void *addr) __attribute__((weak));
+extern void __tsan_release(void *addr) __attribute__((weak));
+
+static int heavy_barrier(void);
+
 int umb_heavy(void)
+{
+	int ret;
+
+	if (__tsan_release)
+		__tsan_release(&umb_tsan_heavy_sync);	/* acquired by umb_light() */
+	ret = heavy_barrier();
+	if (__tsan_acquire)
+		__tsan_acquire(&umb_tsan_light_sync);	/* released by umb_light() */
+	return ret;
+}
+
+static int heavy_barrier(void)
 {
 	int ret;
 

@@ -24,6 +24,7 @@
 #include <umb.h>
 
 #include "backend.h"
+#include "litmus.h"
 #include "out.h"
 
 typedef int (*membarrier_fn)(int cmd, unsigned int flags, int cpu_id);
@@ -444,13 +445,37 @@ static void run_rule(struct target *t, const struct rule *r, struct verdicts *v)
 	}
 }
 
+/*
+ * Ordering, which no rule above sees: an emulation that is only a compiler
+ * fence answers every one of them right.  A short sb run of `umb litmus`,
+ * with heavy = the raw PRIVATE_EXPEDITED (registered first) for target raw.
+ */
+static void rule_litmus(struct target *t, struct verdicts *v)
+{
+	const char *why = litmus_cannot_run();
+	struct litmus_result r;
+	char rule[128];
+
+	if (why) {
+		fprintf(stderr, "umb conform: sb litmus skipped: %s\n", why);
+		return;
+	}
+	litmus_run("sb", !strcmp(t->name, "raw") ? &litmus_raw : &litmus_umb,
+		   20000, NULL, NULL, &r);
+	snprintf(rule, sizeof(rule), "sb litmus: %ld of %ld forbidden (controls %ld, %ld)",
+		 r.forbidden, r.iterations, r.control_none, r.control_fake);
+	report(v, "litmus", rule, "pass", litmus_verdict_name(r.verdict),
+	       r.verdict == LITMUS_PASS);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: umb conform [--target umb|raw] [--partial] [--json]\n"
 		"\n"
 		"Checks the membarrier(2) ABI rule by rule, each rule in a fresh\n"
-		"process: commands, flags, cpu_id, registration, fork, exec, threads.\n"
+		"process: commands, flags, cpu_id, registration, fork, exec, threads;\n"
+		"then a short sb litmus run (umb litmus): ordering, not just answers.\n"
 		"\n"
 		"  --target umb  umb_membarrier() with the mechanism UMB_BACKEND picks\n"
 		"                (default)\n"
@@ -532,6 +557,7 @@ int cmd_conform(int argc, char **argv)
 		run_rule(&t, &rules[i], &v);
 		fflush(stdout);
 	}
+	rule_litmus(&t, &v);
 	if (json_out) {
 		json_close(&j, ']');
 		json_int(&j, "passed", v.passed);

@@ -44,6 +44,7 @@ static inline uint64_t now_ns(void)
 int cmd_probe(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_litmus(int argc, char **argv);
 
 /* Exit codes of every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };

@@ -16,6 +16,7 @@ static const struct subcommand {
 	{ "probe", cmd_probe, "what this machine gives: commands, mechanisms, costs" },
 	{ "conform", cmd_conform, "judge a membarrier implementation against the ABI" },
 	{ "bench", cmd_bench, "latency of every barrier on every mechanism and peer" },
+	{ "litmus", cmd_litmus, "ordering tests: a real barrier or a fake one" },
 };
 
 static void usage(FILE *f)
