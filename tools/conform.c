@@ -450,9 +450,9 @@ static void run_rule(struct target *t, const struct rule *r, struct verdicts *v)
  * fence answers every one of them right.  A short sb run of `umb litmus`,
  * with heavy = the raw PRIVATE_EXPEDITED (registered first) for target raw.
  */
-static void rule_litmus(struct target *t, struct verdicts *v)
+static void rule_litmus(struct target *t, struct verdicts *v, long iterations)
 {
-	const char *why = litmus_cannot_run();
+	const char *why = iterations ? litmus_cannot_run() : "--litmus-iterations 0";
 	struct litmus_result r;
 	char rule[128];
 
@@ -461,7 +461,7 @@ static void rule_litmus(struct target *t, struct verdicts *v)
 		return;
 	}
 	litmus_run("sb", !strcmp(t->name, "raw") ? &litmus_raw : &litmus_umb,
-		   20000, NULL, NULL, &r);
+		   iterations, NULL, NULL, &r);
 	snprintf(rule, sizeof(rule), "sb litmus: %ld of %ld forbidden (controls %ld, %ld)",
 		 r.forbidden, r.iterations, r.control_none, r.control_fake);
 	report(v, "litmus", rule, "pass", litmus_verdict_name(r.verdict),
@@ -484,6 +484,9 @@ static void usage(FILE *f)
 		"  --partial     the target lacks some commands by design (a single\n"
 		"                mechanism such as mprotect): the rule 'QUERY lists\n"
 		"                every command' is n/a\n"
+		"  --litmus-iterations N\n"
+		"                iterations of the sb litmus rule (default 20000;\n"
+		"                0 leaves it out)\n"
 		"  --json        machine-readable output\n"
 		"\n"
 		"Prints rule, expected, got and verdict, then 'N passed, N failed'\n"
@@ -497,6 +500,7 @@ int cmd_conform(int argc, char **argv)
 	struct verdicts v = { 0 };
 	struct json j;
 	int json_out = 0, exec_fd = -1;
+	long litmus_iterations = 20000;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
@@ -505,6 +509,8 @@ int cmd_conform(int argc, char **argv)
 			t.partial = 1;
 		} else if (!strcmp(argv[i], "--target") && i + 1 < argc) {
 			t.name = argv[++i];
+		} else if (!strcmp(argv[i], "--litmus-iterations") && i + 1 < argc) {
+			litmus_iterations = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "--exec-check") && i + 1 < argc) {
 			exec_fd = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -557,7 +563,7 @@ int cmd_conform(int argc, char **argv)
 		run_rule(&t, &rules[i], &v);
 		fflush(stdout);
 	}
-	rule_litmus(&t, &v);
+	rule_litmus(&t, &v, litmus_iterations);
 	if (json_out) {
 		json_close(&j, ']');
 		json_int(&j, "passed", v.passed);
