@@ -563,6 +563,17 @@ static int same_line(const struct series *a, const struct series *b)
 	       a->kind == b->kind;
 }
 
+/* Series i is the first of its line (mechanism, command, kind) of this kind. */
+static int starts_line(size_t i, int kind)
+{
+	if (all_series[i].kind != (enum load_kind)kind)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (same_line(&all_series[j], &all_series[i]))
+			return 0;
+	return 1;
+}
+
 static void print_table(const struct options *o)
 {
 	printf("barrier latency: median [p10-p90] of single calls; columns: other threads\n");
@@ -575,14 +586,8 @@ static void print_table(const struct options *o)
 			printf("\n");
 		for (size_t i = 0; i < n_series; i++) {
 			const struct series *s = &all_series[i];
-			int first = 1;
 
-			if (s->kind != (enum load_kind)kind)
-				continue;
-			for (size_t j = 0; j < i; j++)
-				if (same_line(&all_series[j], s))
-					first = 0;
-			if (!first)
+			if (!starts_line(i, kind))
 				continue;
 			printf("%-13s %-28s %-8s", s->mech, s->command, load_kind_name[kind]);
 			for (int c = 0; c < o->n_counts; c++) {
@@ -746,14 +751,9 @@ static int write_svg(const char *path, const struct options *o)
 
 		for (size_t i = 0; i < n_series; i++) {
 			const struct series *s = &all_series[i];
-			int first = 1, mi, ci;
+			int mi, ci;
 
-			if (s->kind != (enum load_kind)kind)
-				continue;
-			for (size_t j = 0; j < i; j++)
-				if (same_line(&all_series[j], s))
-					first = 0;
-			if (!first)
+			if (!starts_line(i, kind))
 				continue;
 			mi = name_index(mechs, &n_mechs, s->mech);
 			ci = name_index(commands, &n_commands, s->command);
