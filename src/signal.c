@@ -103,8 +103,10 @@
  * so that they never block it (glibc does the same for its own signals),
  * but a raw rt_sigprocmask, signalfd, sigsuspend/ppoll/pselect masks or a
  * thread blocked before the library was loaded still can.  The caller then
- * waits at most UMB_SIGNAL_TIMEOUT_MS (default 1000 ms) after the round's
- * start and returns -ETIMEDOUT: no barrier took place.  Never a hang and
+ * waits UMB_SIGNAL_TIMEOUT_MS (default 1000 ms) after the round's start and
+ * returns -ETIMEDOUT: no barrier took place.  A target whose status shows
+ * the signal unblocked and that is not stopped is only late (a busy
+ * machine): it is waited for up to ten times the bound.  Never a hang and
  * never a silent skip.
  *
  * An emulator's own task.  Under a user-mode emulator (qemu-user) the guest
@@ -557,6 +559,25 @@ static unsigned long long task_sigblk(pid_t tid)
 }
 
 /*
+ * Will tid run the handler once it is scheduled?  Yes when its status shows
+ * the barrier signal unblocked and it is not stopped: an overloaded machine
+ * may just not have run it yet.  No when it blocks the signal, is stopped,
+ * or its status hides SigBlk (gVisor): then only the time bound is left.
+ */
+static int merely_delayed(pid_t tid)
+{
+	char path[64], buf[4096], *p, state = task_stat(0, tid, NULL, NULL);
+
+	if (!state || state == 'T' || state == 't')
+		return 0;
+	snprintf(path, sizeof(path), "%d/status", (int)tid);
+	if (read_small_at(task_fd, path, buf, sizeof(buf)) <= 0 ||
+	    !(p = strstr(buf, "SigBlk:")))
+		return 0;
+	return !(strtoull(p + 7, NULL, 16) & (1ull << (umb_sig - 1)));
+}
+
+/*
  * Under a user-mode emulator /proc/self/exe names the guest program while
  * the host's per-task link names the emulator.
  */
@@ -823,6 +844,27 @@ static void claim_exited(uint32_t n, uint32_t seq)
 	}
 }
 
+/* Does a target that still owes its acknowledgement only lag behind? */
+static int some_merely_delayed(uint32_t n, uint32_t seq)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct slot *s = slot_at(i);
+
+		if (atomic_load(&s->want) == seq && merely_delayed(s->tid))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Wait for the acknowledgements.  Past the time bound a target that blocks
+ * the signal or is stopped makes the round fail with -ETIMEDOUT; targets
+ * that can take it but have not been scheduled yet are waited for, up to
+ * DELAYED_FACTOR times the bound, so that a busy machine does not turn
+ * into spurious failures and a starved thread still cannot hang the caller.
+ */
+#define DELAYED_FACTOR	10
+
 static int wait_acks(uint32_t n, uint32_t seq, uint64_t start)
 {
 	uint64_t slice = 1000000, now;
@@ -841,7 +883,9 @@ static int wait_acks(uint32_t n, uint32_t seq, uint64_t start)
 			continue;
 		claim_exited(n, seq);
 		now = mono_ns();
-		if (now - start >= timeout_ns && atomic_load(&remaining)) {
+		if (now - start >= timeout_ns && atomic_load(&remaining) &&
+		    (now - start >= DELAYED_FACTOR * timeout_ns ||
+		     !some_merely_delayed(n, seq))) {
 			/* Give up on the rest, then let handlers that have
 			 * already claimed their slot finish decrementing. */
 			for (uint32_t i = 0; i < n; i++)
