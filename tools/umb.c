@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		"\n"
 		"Each command takes --help and --json.\n"
 		"environment: UMB_BACKEND=auto|kernel|mprotect|signal forces a mechanism.\n"
-		"exit codes: 0 success, 1 failure (or a check failed), 2 usage error.\n");
+		"exit codes: 0 success, 1 failure (or a check failed), 2 usage error,\n"
+		"77 (litmus) inconclusive: the controls never showed the outcome.\n");
 }
 
 int main(int argc, char **argv)
